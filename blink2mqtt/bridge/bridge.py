@@ -34,6 +34,7 @@ from .commands import (
 from .discovery import DiscoveryContext
 from .inventory import Inventory
 from .lifecycle import CommandLifecycle, rejection_payload
+from .media_service import MediaService, MediaSettings
 from .mqtt import IncomingMessage, MqttConnection, MqttSettings, ReplyTarget
 from .poller import Poller, PollSchedule
 from .publisher import RetainedPublisher
@@ -93,13 +94,17 @@ class Bridge:
             busy_retry_delays=tuple(config.blink["busy_retry_delays"]),
             read_back_timeout=config.blink["timeout"] * 2 + 5,
         ))
+        self.media = MediaService(
+            client=self.client, settings=MediaSettings.from_config(config.media),
+            topics=self.topics, sink=self.mqtt, publisher=self.publisher,
+            inventory=self.inventory, announcer=self.announcer, runner=self.runner,
+            read_back=self.read_back)
         self.last_poll: datetime | None = None
         self._stopping = asyncio.Event()
         self._birth_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_login_started = 0.0
         self._warned_retained: set[str] = set()
-        self.extensions: list[Any] = []
 
     # Lifecycle --------------------------------------------------------------
 
@@ -114,6 +119,7 @@ class Bridge:
             await self._stopping.wait()
         finally:
             poll_task.cancel()
+            self.media.close()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(poll_task, *self._tasks, return_exceptions=True)
@@ -166,12 +172,13 @@ class Bridge:
             self.auth.set(AuthStatus(AuthState.OK, "Connected to Blink"))
         for key in update.removed:
             self.announcer.remove_device(key)
+            if key[0] is DeviceKind.CAMERA:
+                self.media.forget_camera(key[1])
         self.announcer.set_devices_online(True)
         if update.added or update.removed:
             self.announcer.publish_discovery()
         self.announcer.publish_all_states()
-        for extension in self.extensions:
-            await extension.after_poll(homescreen)
+        await self.media.after_poll(homescreen)
         self._publish_bridge_topics()
 
     def _on_poll_failure(self, err: blink_errors.BlinkError, failures: int) -> float:
@@ -437,7 +444,8 @@ class Bridge:
             return None
         return DiscoveryContext(topics=self.topics, version=__version__,
                                 account_id=None,
-                                snooze_minutes=self.config.bridge["snooze_minutes"])
+                                snooze_minutes=self.config.bridge["snooze_minutes"],
+                                motion_off_delay=self.config.media["motion_hold_time"])
 
 
 class BridgeRequestError(Exception):

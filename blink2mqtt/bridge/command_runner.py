@@ -15,7 +15,7 @@ from typing import Awaitable, Callable, Protocol
 
 from ..blink import errors as blink_errors
 from ..blink.client import BlinkClient, UnsupportedActionError
-from ..blink.models import Camera, Command
+from ..blink.models import Camera, Command, CommandStatus
 from .commands import CommandName, CommandRequest, Reason
 from .lifecycle import CommandLifecycle
 from .topics import DeviceKind
@@ -53,6 +53,9 @@ class CommandRunner:
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[CommandName, CommandHandler] = {}
+        # A gate sees a request before it is queued and returns True when it
+        # answered the request itself (coalesced or rate-limited snapshots).
+        self.gates: dict[CommandName, Callable[[CommandRequest, CommandLifecycle], bool]] = {}
 
     @property
     def running(self) -> int:
@@ -60,6 +63,9 @@ class CommandRunner:
 
     def submit(self, request: CommandRequest, lifecycle: CommandLifecycle) -> None:
         """Queue the command on its network and answer ``accepted`` at once."""
+        gate = self.gates.get(request.name)
+        if gate is not None and gate(request, lifecycle):
+            return
         network_id = self._hooks.network_of(request)
         lock = self._locks.setdefault(network_id, asyncio.Lock())
         lifecycle.accepted(queued=lock.locked())
@@ -139,13 +145,15 @@ class CommandRunner:
                              network_id, request.name, delay)
                 await asyncio.sleep(delay)
 
-    async def follow(self, command: Command | None, lifecycle: CommandLifecycle) -> None:
+    async def follow(self, command: Command | None,
+                     lifecycle: CommandLifecycle) -> CommandStatus | None:
         """Publish ``pending`` and wait until Blink reports the command complete."""
         lifecycle.pending(command.id if command else None)
         if command is None:
-            return
-        await self._client.wait_for_command(command, timeout=self._settings.command_timeout,
-                                            poll_interval=self._settings.command_poll_interval)
+            return None
+        return await self._client.wait_for_command(
+            command, timeout=self._settings.command_timeout,
+            poll_interval=self._settings.command_poll_interval)
 
     async def _send(self, request: CommandRequest, network_id: int) -> Command | None:
         client = self._client

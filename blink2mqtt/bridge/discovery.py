@@ -89,6 +89,9 @@ class DiscoveryContext:
     # until login completes and a unique_id must never change.
     account_id: int | None
     snooze_minutes: int = 240  # payload of the snooze buttons
+    # Seconds after which Home Assistant turns motion off by itself, so a sensor
+    # never stays on when the bridge stops while motion is on.
+    motion_off_delay: float | None = None
 
     @property
     def node_id(self) -> str:
@@ -346,11 +349,14 @@ def _motion_detection_switch(ctx: DiscoveryContext, owner: _Owner,
 
 
 def _motion_sensor(ctx: DiscoveryContext, owner: _Owner, camera: Camera) -> DiscoveryMessage:
-    return _message(ctx, owner, BINARY_SENSOR, "motion", "Motion", {
+    fields: dict[str, Any] = {
         "state_topic": ctx.topics.device(DeviceKind.CAMERA, camera.id),
         "value_template": _on_off_template("motion"),
         "device_class": "motion",
-    })
+    }
+    if ctx.motion_off_delay is not None:
+        fields["off_delay"] = max(1, round(ctx.motion_off_delay))
+    return _message(ctx, owner, BINARY_SENSOR, "motion", "Motion", fields)
 
 
 def _online_sensor(ctx: DiscoveryContext, owner: _Owner, camera: Camera) -> DiscoveryMessage:

@@ -29,8 +29,8 @@ class CommandLifecycle:
         self.request = request
         self._started = time.monotonic()
 
-    def accepted(self, *, queued: bool) -> None:
-        self._publish(ACCEPTED, queued=queued)
+    def accepted(self, *, queued: bool, **details: Any) -> None:
+        self._publish(ACCEPTED, queued=queued, **details)
 
     def pending(self, blink_command_id: int | None) -> None:
         self._publish(PENDING, blink_command_id=blink_command_id)

@@ -182,6 +182,11 @@ class LocalBlinkCloud:
         """
         return self._context.state.trigger_motion(camera_id, created_at)
 
+    def delete_media(self, media_ids: list[int]) -> int:
+        """Mark media entries deleted, as a user deleting clips in the app; returns how many."""
+        with self._context.state.lock:
+            return self._context.state.delete_media(list(media_ids))
+
     def update_camera(self, camera_id: int, **fields: Any) -> None:
         """Change name, battery ("ok"/"low"), battery_level, temperature_f, wifi_bars, online or motion_enabled."""
         self._context.state.update_camera(camera_id, **fields)

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 CONTROL_METHODS = (
     "trigger_motion",
+    "delete_media",
     "update_camera",
     "update_network",
     "add_camera",
