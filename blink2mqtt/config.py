@@ -109,6 +109,9 @@ _MQTT_SCHEMA = vol.Schema({
         ["3.1.1", "5"], msg="must be '3.1.1' or '5'"),
     vol.Optional("tls", default={}): _TLS_SCHEMA,
     vol.Optional("base_topic", default="blink2mqtt"): _topic_segment,
+    # The broker keeps the bridge's subscriptions and queues its QoS 1 commands
+    # this long while the bridge is down, so a restart loses no command. 0 turns it off.
+    vol.Optional("session_expiry", default=3600): vol.All(vol.Coerce(int), vol.Range(min=0)),
     vol.Optional("reconnect_min_delay", default=1.0): _positive_seconds(),
     vol.Optional("reconnect_max_delay", default=60.0): _positive_seconds(),
 })

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # A user-triggered sign-in may send an SMS; refuse a second one sooner than this.
 MIN_SECONDS_BETWEEN_LOGINS = 60.0
+# Commands held back until the first poll; beyond this they are answered at once.
+MAX_EARLY_COMMANDS = 100
 
 
 def client_config_from(config: Config) -> BlinkClientConfig:
@@ -72,8 +75,12 @@ class Bridge:
             _LOGGER.warning("Blink TLS certificate verification is OFF (blink.verify_tls: false)")
         self.client = client or BlinkClient(client_config_from(config))
 
+        settings = MqttSettings.from_config(config.mqtt)
+        if not settings.client_id:
+            # A stable id per base topic lets the broker keep the session across restarts.
+            settings = replace(settings, client_id=f"blink2mqtt-{self.topics.base}"[:64])
         self.mqtt = MqttConnection(
-            MqttSettings.from_config(config.mqtt),
+            settings,
             will_topic=self.topics.bridge_state, will_payload=OFFLINE,
             on_connect=self._on_mqtt_connect, on_message=self._on_mqtt_message,
         )
@@ -105,6 +112,9 @@ class Bridge:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_login_started = 0.0
         self._warned_retained: set[str] = set()
+        # Commands that arrive before the first successful poll (for example the
+        # ones the broker queued while the bridge was down) wait for the inventory.
+        self._early_commands: list[tuple[float, Any, IncomingMessage]] = []
 
     # Lifecycle --------------------------------------------------------------
 
@@ -178,6 +188,7 @@ class Bridge:
         if update.added or update.removed:
             self.announcer.publish_discovery()
         self.announcer.publish_all_states()
+        self._release_early_commands()
         await self.media.after_poll(homescreen)
         self._publish_bridge_topics()
 
@@ -263,6 +274,17 @@ class Bridge:
         if message.retain:
             self._ignore_retained(message, device_topic=device_topic, reply_to=reply_to)
             return
+        if self.inventory.homescreen is None and self.auth.waiting_for_user:
+            self._publish_rejection(device_topic, Reason.LOGIN_REQUIRED,
+                                    f"Blink cannot be reached: {self.auth.status.message}",
+                                    extract_transaction(message.payload), reply_to)
+            return
+        if self.inventory.homescreen is None:
+            if len(self._early_commands) < MAX_EARLY_COMMANDS:
+                self._early_commands.append((time.monotonic(), device_topic, message))
+                if len(self._early_commands) == 1:
+                    self.spawn(self._expire_early_commands(), "early-commands")
+                return
         try:
             request = parse_command(device_topic, message.payload, reply_to=reply_to)
             self._check_device(request)
@@ -275,6 +297,32 @@ class Bridge:
 
         lifecycle = CommandLifecycle(self.mqtt, self.topics, request)
         self.runner.submit(request, lifecycle)
+
+    def _release_early_commands(self) -> None:
+        waiting, self._early_commands = self._early_commands, []
+        if waiting:
+            _LOGGER.info("Running %d command(s) that arrived before the first poll", len(waiting))
+        for _received, device_topic, message in waiting:
+            self._handle_command_message(device_topic, message)
+
+    async def _expire_early_commands(self) -> None:
+        """Answer early commands with an error when Blink cannot be read in time."""
+        timeout = self.config.blink["command_timeout"]
+        while self._early_commands:
+            oldest = self._early_commands[0][0]
+            await asyncio.sleep(max(0.0, oldest + timeout - time.monotonic()))
+            now = time.monotonic()
+            expired = [entry for entry in self._early_commands if now - entry[0] >= timeout]
+            self._early_commands = [entry for entry in self._early_commands
+                                    if now - entry[0] < timeout]
+            for _received, device_topic, message in expired:
+                reply_to = (ReplyTarget(message.response_topic, message.correlation_data)
+                            if message.response_topic else None)
+                self._publish_rejection(
+                    device_topic, Reason.UNAVAILABLE,
+                    f"Blink could not be read within {timeout:g} s of the command; "
+                    f"state: {self.auth.status.message}",
+                    extract_transaction(message.payload), reply_to)
 
     def _check_device(self, request: CommandRequest) -> None:
         if (request.kind, request.device_id) in self.inventory:

@@ -40,10 +40,15 @@ class MqttSettings:
     tls_insecure: bool = False
     reconnect_min_delay: float = 1.0
     reconnect_max_delay: float = 60.0
+    session_expiry: int = 3600
 
     @property
     def is_v5(self) -> bool:
         return self.protocol == "5"
+
+    @property
+    def persistent_session(self) -> bool:
+        return self.session_expiry > 0
 
     @classmethod
     def from_config(cls, mqtt: dict[str, Any]) -> MqttSettings:
@@ -57,6 +62,7 @@ class MqttSettings:
             tls_insecure=tls.get("insecure", False),
             reconnect_min_delay=mqtt["reconnect_min_delay"],
             reconnect_max_delay=mqtt["reconnect_max_delay"],
+            session_expiry=mqtt.get("session_expiry", 0),
         )
 
 
@@ -115,7 +121,8 @@ class MqttConnection:
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id or "",
             protocol=protocol,
-            clean_session=None if settings.is_v5 else True,
+            # A persistent session needs a fixed client id, which the bridge always sets.
+            clean_session=None if settings.is_v5 else not settings.persistent_session,
         )
         self._client.will_set(will_topic, will_payload, qos=1, retain=True)
         if settings.username:
@@ -148,8 +155,16 @@ class MqttConnection:
         self._loop = loop
         _LOGGER.info("Connecting to MQTT broker %s:%s (MQTT %s)",
                      self.settings.host, self.settings.port, self.settings.protocol)
-        self._client.connect_async(self.settings.host, self.settings.port,
-                                   keepalive=self.settings.keepalive)
+        if self.settings.is_v5:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.settings.session_expiry
+            self._client.connect_async(self.settings.host, self.settings.port,
+                                       keepalive=self.settings.keepalive,
+                                       clean_start=not self.settings.persistent_session,
+                                       properties=properties)
+        else:
+            self._client.connect_async(self.settings.host, self.settings.port,
+                                       keepalive=self.settings.keepalive)
         self._client.loop_start()
 
     def stop(self, *, final_messages: list[tuple[str, Payload]] = ()) -> None:
