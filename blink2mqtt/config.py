@@ -207,6 +207,9 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist; copy config.yaml.example "
                           "and edit it") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config file {path} is not UTF-8 text (invalid byte at position "
+                          f"{err.start}); save it as UTF-8") from None
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
     try:
@@ -243,6 +246,13 @@ def _check_cross_field_rules(config: Config, where: str) -> None:
     tls = config.mqtt["tls"]
     if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
         raise ConfigError(f"mqtt.tls{where}: set cert_file and key_file together, or neither")
+    for key, value in (("blink.verify_tls", config.blink["verify_tls"]),
+                       ("mqtt.tls.ca_file", tls.get("ca_file")),
+                       ("mqtt.tls.cert_file", tls.get("cert_file")),
+                       ("mqtt.tls.key_file", tls.get("key_file"))):
+        if isinstance(value, str) and value and not Path(value).expanduser().is_file():
+            raise ConfigError(f"{key}{where}: the file {value!r} does not exist; give the path "
+                              "of a PEM file")
     if config.mqtt["reconnect_min_delay"] > config.mqtt["reconnect_max_delay"]:
         raise ConfigError(f"mqtt.reconnect_min_delay{where} must not exceed mqtt.reconnect_max_delay")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ class Message:
         return json.loads(self.payload)
 
 
+def _disable_nagle(client: Any, userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class MqttRecorder:
     """A real MQTT client that records every message it receives, for assertions."""
 
@@ -81,6 +86,7 @@ class MqttRecorder:
         self._condition = threading.Condition()
         self._client = paho.Client(CallbackAPIVersion.VERSION2, protocol=protocol)
         self._client.on_message = self._on_message
+        self._client.on_socket_open = _disable_nagle
         self._subscribed = threading.Event()
         self._client.on_subscribe = lambda *args: self._subscribed.set()
         self._client.connect(broker.host, broker.port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -506,13 +507,17 @@ def _request_fields(payload: bytes) -> tuple[Any, dict[str, Any]]:
         text = payload.decode("utf-8").strip()
     except UnicodeDecodeError:
         return None, {}
-    try:
-        value = json.loads(text) if text.startswith("{") else None
-    except json.JSONDecodeError:
-        value = None
+    value: Any = None
+    if text.startswith("{"):
+        try:
+            value = json.loads(text, parse_constant=lambda name: None)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError, UnicodeEncodeError):
+            return None, {}
     if isinstance(value, dict):
         transaction = value.get("transaction")
-        if not isinstance(transaction, (str, int, float)) or isinstance(transaction, bool):
+        if not isinstance(transaction, (str, int, float)) or isinstance(transaction, bool) \
+                or (isinstance(transaction, float) and not math.isfinite(transaction)):
             transaction = None
         return transaction, value
     return None, {"pin": text, "value": text}

@@ -7,6 +7,8 @@ what the bridge accepts, so the sender learns how to fix the request.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -86,8 +88,14 @@ class InvalidCommand(Exception):
         self.transaction = transaction
 
 
+# Blink ids are positive ASCII numbers without leading zeros; anything else
+# (other scripts' digits, "04101", signs) is not an id, so it can never alias one.
+_DEVICE_ID = re.compile(r"[1-9][0-9]{0,17}")
+_MINUTES = re.compile(r"[0-9]{1,5}")
+
+
 def parse_device_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return int(raw) if _DEVICE_ID.fullmatch(raw) else None
 
 
 def parse_command(topic: DeviceTopic, payload: bytes, *,
@@ -132,13 +140,20 @@ def _decode(payload: bytes) -> tuple[Any, str | int | float | None]:
         raise InvalidCommand(Reason.INVALID_PAYLOAD, "payload is not valid UTF-8 text") from None
 
     if not text.startswith(("{", "[", '"')):
+        _check_text(text)
         return text, None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise InvalidCommand(Reason.INVALID_PAYLOAD,
                              f"payload looks like JSON but is invalid: {err.msg} "
                              f"at position {err.pos}") from None
+    except (ValueError, RecursionError):
+        # Huge integers and very deep nesting are valid JSON that no command needs.
+        raise InvalidCommand(Reason.INVALID_PAYLOAD,
+                             "payload JSON is nested too deeply or has a number too large; "
+                             "send a flat JSON object or a bare value") from None
+    _check_text(json.dumps(value, ensure_ascii=False))
     if isinstance(value, str):
         return value, None
     if not isinstance(value, dict):
@@ -152,8 +167,23 @@ def _decode(payload: bytes) -> tuple[Any, str | int | float | None]:
                              "'transaction' must be a string or a number")
     if isinstance(transaction, str) and len(transaction) > 256:
         raise InvalidCommand(Reason.INVALID_PAYLOAD, "'transaction' is longer than 256 characters")
+    if isinstance(transaction, float) and not math.isfinite(transaction):
+        raise InvalidCommand(Reason.INVALID_PAYLOAD, "'transaction' must be a finite number")
     fields = {key: item for key, item in value.items() if key != "transaction"}
     return fields, transaction
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidCommand(Reason.INVALID_PAYLOAD, f"payload contains {name}, which is not valid JSON")
+
+
+def _check_text(text: str) -> None:
+    """Reject lone surrogates: they cannot be sent back in a UTF-8 response."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidCommand(Reason.INVALID_PAYLOAD,
+                             "payload contains characters that are not valid Unicode") from None
 
 
 def _interpret(topic: DeviceTopic, value: Any) -> tuple[CommandName, int | None]:
@@ -208,7 +238,7 @@ def _interpret_minutes(value: Any) -> int:
     minutes: int | None = None
     if isinstance(raw, int) and not isinstance(raw, bool):
         minutes = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
+    elif isinstance(raw, str) and _MINUTES.fullmatch(raw.strip()):
         minutes = int(raw.strip())
     if minutes is None or not MIN_SNOOZE_MINUTES <= minutes <= MAX_SNOOZE_MINUTES:
         raise InvalidCommand(Reason.INVALID_PAYLOAD, f"{_show(raw)} is not valid; send {accepted}")

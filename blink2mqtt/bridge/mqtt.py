@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -91,14 +92,27 @@ class MqttStatistics:
     subscriptions: list[str] = field(default_factory=list)
 
 
+def _disable_nagle(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """Send small messages at once: Nagle's algorithm delays a response by up to 40 ms."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
 def encode_payload(payload: Payload) -> bytes:
     if payload is None:
         return b""
     if isinstance(payload, bytes):
         return payload
     if isinstance(payload, str):
-        return payload.encode("utf-8")
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return payload.encode("utf-8", errors="replace")
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be UTF-8; the ASCII form escapes them as valid JSON.
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
 class MqttConnection:
@@ -133,6 +147,7 @@ class MqttConnection:
             min_delay=max(1, round(settings.reconnect_min_delay)),
             max_delay=max(1, round(settings.reconnect_max_delay)),
         )
+        self._client.on_socket_open = _disable_nagle
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
