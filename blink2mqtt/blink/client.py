@@ -36,6 +36,7 @@ from .parsing import (
     parse_command_status,
     parse_homescreen,
     parse_media_page,
+    parse_media_page_limit,
     parse_timestamp,
 )
 from .profile import BlinkHosts, ClientProfile
@@ -391,21 +392,27 @@ class BlinkClient:
 
     # Media ------------------------------------------------------------------
 
-    async def get_media_page(self, since: datetime, page: int = 1) -> list[MediaEvent]:
+    async def get_media_page(self, since: datetime,
+                             page: int = 1) -> tuple[list[MediaEvent], int | None]:
+        """Return one page of the media list and the page size Blink reports, if any."""
         body = await self._json("GET", "/api/v1/accounts/{A}/media/changed",
                                 params={"since": format_since(since), "page": str(page)},
                                 what=f"page {page} of the media list")
-        return parse_media_page(body)
+        return parse_media_page(body), parse_media_page_limit(body)
 
     async def get_media_changed(self, since: datetime, *,
                                 max_pages: int = DEFAULT_MEDIA_MAX_PAGES) -> list[MediaEvent]:
-        """Return media changed since ``since``, reading pages until one is empty."""
+        """Return media changed since ``since``.
+
+        Pages are read until one is empty or shorter than the ``limit`` Blink
+        reports, so a quiet account costs one request.
+        """
         events: list[MediaEvent] = []
         for page in range(1, max_pages + 1):
-            batch = await self.get_media_page(since, page)
-            if not batch:
-                break
+            batch, limit = await self.get_media_page(since, page)
             events.extend(batch)
+            if not batch or (limit is not None and len(batch) < limit):
+                break
         else:
             _LOGGER.warning("Media list still had entries after %d pages; the rest waits "
                             "for the next poll", max_pages)

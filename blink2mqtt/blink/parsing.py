@@ -134,6 +134,12 @@ def parse_command_status(body: Any) -> CommandStatus:
     )
 
 
+def parse_media_page_limit(body: Any) -> int | None:
+    """The page size Blink reports in ``limit``; a shorter page is the last one."""
+    limit = _to_int(body.get("limit")) if isinstance(body, dict) else None
+    return limit if limit is not None and limit > 0 else None
+
+
 def parse_media_page(body: Any) -> list[MediaEvent]:
     if not isinstance(body, dict):
         raise InvalidResponseError("Blink's media list is not a JSON object")

@@ -51,6 +51,7 @@ class CommandRunner:
         self._hooks = hooks
         self._settings = settings
         self._locks: dict[int, asyncio.Lock] = {}
+        self._pending: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[CommandName, CommandHandler] = {}
         # A gate sees a request before it is queued and returns True when it
@@ -68,7 +69,9 @@ class CommandRunner:
             return
         network_id = self._hooks.network_of(request)
         lock = self._locks.setdefault(network_id, asyncio.Lock())
-        lifecycle.accepted(queued=lock.locked())
+        queued = self._pending.get(network_id, 0) > 0
+        self._pending[network_id] = self._pending.get(network_id, 0) + 1
+        lifecycle.accepted(queued=queued)
         task = asyncio.create_task(self._run(request, lifecycle, network_id, lock),
                                    name=f"command-{request.name}-{request.device_id}")
         self._tasks.add(task)
@@ -109,6 +112,7 @@ class CommandRunner:
                 _LOGGER.warning("%s on %s %s failed (%s): %s", request.name, request.kind,
                                 request.device_id, reason.value, message)
                 lifecycle.error(reason, message, **extra)
+            self._pending[network_id] -= 1
 
     async def _execute(self, request: CommandRequest, lifecycle: CommandLifecycle,
                        network_id: int) -> dict[str, object] | None:

@@ -22,6 +22,10 @@ from ..blink.parsing import parse_timestamp
 
 _LOGGER = logging.getLogger(__name__)
 
+# The watermark alone is saved at most this often; new ids are saved at once.
+# Losing a newer watermark only widens the next query, never repeats an event.
+WATERMARK_SAVE_INTERVAL = timedelta(minutes=5)
+
 # Seen ids are kept this long after they were first read, to keep the file
 # small. A clip created longer ago than this is history whenever it shows up
 # (for example when someone watches it in the app and Blink lists it again).
@@ -91,6 +95,8 @@ class MediaTracker:
         self._store = store
         self._overlap = overlap
         self.cursor = store.load()
+        self._saved_watermark = self.cursor.watermark
+        self._persisted_ids: set[int] = set(self.cursor.seen)
 
     def since(self, now: datetime) -> datetime:
         """The ``since`` of the next query; on a first start, the last overlap window."""
@@ -116,9 +122,17 @@ class MediaTracker:
 
         self.cursor.watermark = fetched_at
         horizon = fetched_at - SEEN_RETENTION - self._overlap
+        before = len(self.cursor.seen)
         self.cursor.seen = {media_id: moment for media_id, moment in self.cursor.seen.items()
                             if moment >= horizon}
-        self._store.save(self.cursor)
+        seen_changed = len(self.cursor.seen) != before or any(
+            event.id not in self._persisted_ids for event in events)
+        # Writing the file costs an fsync, so quiet polls skip it.
+        if first_start or seen_changed or self._saved_watermark is None \
+                or fetched_at - self._saved_watermark >= WATERMARK_SAVE_INTERVAL:
+            self._store.save(self.cursor)
+            self._saved_watermark = fetched_at
+            self._persisted_ids = set(self.cursor.seen)
         if first_start:
             _LOGGER.info("First media read: %d existing clips marked as history", len(events))
         return fresh
