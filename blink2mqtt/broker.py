@@ -1,9 +1,15 @@
-"""A private mosquitto broker on a free loopback port, for the demo and the tests."""
+"""A private MQTT broker on a free loopback port, for the demo and the tests.
+
+mosquitto is used where it is installed. Without it, the demo falls back to
+amqtt, a pure-Python broker installed with the ``embedded-broker`` extra.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
+import threading
 import socket
 import subprocess
 import tempfile
@@ -107,3 +113,67 @@ class PrivateBroker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class EmbeddedBroker:
+    """amqtt running in a thread of its own, for machines without mosquitto."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._broker: object | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import amqtt.broker  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def start(self, timeout: float = 10.0) -> EmbeddedBroker:
+        if not self.available():
+            raise BrokerUnavailableError(
+                "neither mosquitto nor amqtt is installed; install mosquitto "
+                "(apt-get install mosquitto) or pip install 'blink2mqtt[embedded-broker]'")
+        self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
+        self._thread.start()
+        if not self._started.wait(timeout) or self._error is not None:
+            raise BrokerUnavailableError(f"the embedded broker did not start: {self._error}")
+        return self
+
+    def _run(self) -> None:
+        from amqtt.broker import Broker
+
+        async def serve() -> None:
+            config = {
+                "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
+                            {"allow_anonymous": True}},
+            }
+            broker = Broker(config)
+            await broker.start()
+            self._broker = broker
+            self._loop = asyncio.get_running_loop()
+            self._stop_event = asyncio.Event()
+            self._started.set()
+            await self._stop_event.wait()
+            await broker.shutdown()
+
+        try:
+            asyncio.run(serve())
+        except BaseException as err:  # reported by start()
+            self._error = err
+            self._started.set()
+
+    def stop(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop_event.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    close = stop

@@ -10,7 +10,13 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .broker import BrokerUnavailableError, PrivateBroker, port_is_open
+from .broker import (
+    BrokerUnavailableError,
+    EmbeddedBroker,
+    PrivateBroker,
+    find_mosquitto,
+    port_is_open,
+)
 from .config import Config, validate_config
 
 _LOGGER = logging.getLogger(__name__)
@@ -20,13 +26,18 @@ def run_demo(config: Config, *, motion_every: float, poll_interval: float) -> in
     from .bridge.bridge import Bridge
     from .simulator import DEMO_EMAIL, DEMO_PASSWORD, LocalBlinkCloud
 
-    broker: PrivateBroker | None = None
+    broker: PrivateBroker | EmbeddedBroker | None = None
     mqtt = dict(config.mqtt)
     if not port_is_open(mqtt["host"], mqtt["port"]):
-        print(f"No MQTT broker answers at {mqtt['host']}:{mqtt['port']}; "
-              "starting a private mosquitto for the demo.")
         try:
-            broker = PrivateBroker().start()
+            if find_mosquitto() is not None:
+                print(f"No MQTT broker answers at {mqtt['host']}:{mqtt['port']}; "
+                      "starting a private mosquitto for the demo.")
+                broker = PrivateBroker().start()
+            else:
+                print(f"No MQTT broker answers at {mqtt['host']}:{mqtt['port']} and mosquitto "
+                      "is not installed; starting the embedded amqtt broker for the demo.")
+                broker = EmbeddedBroker().start()
         except BrokerUnavailableError as err:
             print(f"blink2mqtt demo: {err}")
             return 1
