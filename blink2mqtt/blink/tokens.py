@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from ..files import write_atomically
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,21 +86,9 @@ class TokenStore:
         return _state_from_dict(data)
 
     def save(self, state: SessionState) -> None:
-        """Write the state to a temporary file in the same folder, then rename it over the old one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Replace the file atomically, readable by its owner only."""
         payload = json.dumps(asdict(state), indent=2, sort_keys=True).encode("utf-8")
-
-        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, TOKEN_FILE_MODE)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, payload, mode=TOKEN_FILE_MODE)
 
 
 def _state_from_dict(data: dict[str, Any]) -> SessionState:

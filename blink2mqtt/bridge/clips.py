@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 from ..blink import errors as blink_errors
 from ..blink.client import BlinkClient
 from ..blink.models import MediaEvent
+from ..files import write_atomically
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ class ClipArchive:
             body = await self._client.download(event.clip_path)
             if not body:
                 raise blink_errors.TransientError(f"clip {event.id} downloaded empty")
-            write_atomically(clip_path, body)
+            write_atomically(clip_path, body, mode=ARCHIVE_FILE_MODE)
 
             saved_thumbnail: Path | None = None
             if event.thumbnail_path:
@@ -84,7 +83,8 @@ class ClipArchive:
                 if not path.split("?")[0].endswith((".jpg", ".jpeg")):
                     path += ".jpg"
                 try:
-                    write_atomically(thumbnail_path, await self._client.download(path))
+                    write_atomically(thumbnail_path, await self._client.download(path),
+                                     mode=ARCHIVE_FILE_MODE)
                     saved_thumbnail = thumbnail_path
                 except blink_errors.BlinkError as err:
                     _LOGGER.warning("Saved clip %s without its thumbnail: %s", event.id, err)
@@ -123,18 +123,3 @@ class ClipArchive:
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_download = time.monotonic()
-
-
-def write_atomically(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, ARCHIVE_FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

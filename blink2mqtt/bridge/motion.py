@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ..blink.models import MediaEvent
+from ..files import write_atomically
 from ..blink.parsing import parse_timestamp
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,18 +73,7 @@ class MediaCursorStore:
             "watermark": cursor.watermark.isoformat() if cursor.watermark else None,
             "seen": {str(media_id): moment.isoformat() for media_id, moment in cursor.seen.items()},
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, STATE_FILE_MODE)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(payload).encode("utf-8"), mode=STATE_FILE_MODE)
 
 
 class MediaTracker:
