@@ -77,8 +77,11 @@ class SentCommand:
     # The POST path's last segment that this command must produce.
     action: str
     published_at: float = 0.0
-    # False for the first command of its network in a batch; the others wait for it.
-    queued: bool = False
+    # The ``queued`` flag of the bridge's ``accepted`` response: True when the command
+    # waits behind another one on its network. None until ``accepted`` arrives.
+    queued: bool | None = None
+    # True unless the command is the first of its network in its batch; checked against ``queued``.
+    queued_by_order: bool = False
     blink_command_id: int | None = None
     ok: Received | None = None
     error: dict[str, Any] | None = None
@@ -141,7 +144,9 @@ def collect_responses(recorder: MqttRecorder, commands: list[SentCommand], mark:
         if command is None:
             continue
         status = payload.get("status")
-        if status == "pending":
+        if status == "accepted" and command.queued is None:
+            command.queued = payload.get("queued")
+        elif status == "pending":
             command.blink_command_id = payload.get("blink_command_id")
         elif status == "ok" and command.ok is None:
             command.ok = message
@@ -222,6 +227,14 @@ def summarize(commands: list[SentCommand]) -> dict[str, Any]:
     summary: dict[str, Any] = {name: summarize_ms([c.figures[name] for c in commands
                                                    if name in c.figures]) for name in names}
     summary["commands"] = len(commands)
+    summary["queued_flag"] = {
+        "true": sum(1 for command in commands if command.queued is True),
+        "false": sum(1 for command in commands if command.queued is False),
+        "missing": sum(1 for command in commands if command.queued is None),
+        "differs_from_send_order": sum(1 for command in commands
+                                       if command.queued is not None
+                                       and command.queued != command.queued_by_order),
+    }
     summary["errors"] = [command.error for command in commands if command.error is not None]
     summary["unmatched"] = sum(1 for command in commands if "complete_to_ok" not in command.figures)
     summary["read_back_not_found"] = sum(1 for command in commands
@@ -236,11 +249,12 @@ def run_commands(cloud: LocalBlinkCloud, recorder: MqttRecorder, commands: list[
     cloud.clear_requests()
     for start in range(0, len(commands), batch):
         chunk = commands[start:start + batch]
-        # The bridge's own "queued" flag in ``accepted`` is false for every command that
-        # arrives before the first one of its network started, so the batch order decides.
+        # Each batch starts after every earlier command has answered, so a command waits
+        # exactly when an earlier one of its network is in the same batch. That order is
+        # kept to check the bridge's ``queued`` flag, which decides the figures.
         heads: set[int] = set()
         for command in chunk:
-            command.queued = command.network_id in heads
+            command.queued_by_order = command.network_id in heads
             heads.add(command.network_id)
         mark = recorder.mark()
         publish_all(recorder, chunk)
@@ -347,6 +361,9 @@ def print_results(results: dict[str, Any]) -> None:
         print(f"\n{title} ({summary['commands']} commands, errors {len(summary['errors'])}, "
               f"unmatched {summary['unmatched']}, bridge CPU "
               f"{summary['bridge_cpu_ms_per_command']:.1f} ms per command)")
+        flag = summary["queued_flag"]
+        print(f"  accepted.queued: true {flag['true']}, false {flag['false']}, missing "
+              f"{flag['missing']}; differs from send order {flag['differs_from_send_order']}")
         print(f"  {'ms':38} {'n':>5} {'p50':>8} {'p99':>8} {'max':>8}")
         for text, name in rows:
             figures = summary[name]

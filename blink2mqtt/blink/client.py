@@ -1,4 +1,4 @@
-"""Async client for Blink's cloud REST API. It knows nothing of MQTT."""
+"""Async client for Blink's cloud REST API, with no dependency on MQTT."""
 
 from __future__ import annotations
 

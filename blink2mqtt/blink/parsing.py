@@ -2,9 +2,9 @@
 
 The real API mixes int and string ids, sends null or drops keys at will,
 reports temperatures of 0 or below as real values and has three shapes for a
-thumbnail. Parsers here never raise KeyError or TypeError: a missing value
-becomes None, an entry without an id is skipped with one warning, and a body
-that lacks a section it must have raises InvalidResponseError.
+thumbnail. Parsers here turn a missing or mistyped value into None instead of
+raising KeyError or TypeError. An entry without an id is skipped with one
+warning, and a body that lacks a section it must have raises InvalidResponseError.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Run validated commands against Blink, one at a time per network.
 
-A Blink sync module handles one command at a time and answers "busy" to a
-second one, so commands for the same network wait in line here while other
+A Blink sync module handles one command at a time and rejects a second one
+as busy (code 307), so commands for the same network wait in line here while other
 networks proceed. Each command is followed to Blink's completion, the device
 is read back, and only then is ``ok`` published.
 """

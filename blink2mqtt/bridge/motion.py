@@ -2,7 +2,7 @@
 
 Blink's ``media/changed`` list is the only motion signal. Comparing each
 clip's creation time with the last poll misses clips that upload late, so the
-tracker remembers media ids instead and asks for everything changed since the
+tracker remembers media ids instead and requests everything changed since the
 last successful read minus an overlap. A clip is therefore reported once,
 even when it shows up late, and never twice.
 """
