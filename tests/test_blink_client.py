@@ -338,6 +338,16 @@ def test_legacy_login_needs_app_update(cloud: LocalBlinkCloud, tmp_path: Path) -
     run(scenario())
 
 
+def test_legacy_pin_verify_needs_app_update(cloud: LocalBlinkCloud, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        client = await logged_in(cloud, tmp_path)
+        await client.get_homescreen()  # learns the client id
+        with pytest.raises(ClientOutdatedError):
+            await client.legacy_verify_pin("123456")
+        await client.aclose()
+    run(scenario())
+
+
 # Commands -------------------------------------------------------------------
 
 def test_arm_changes_state_only_at_completion(cloud: LocalBlinkCloud, tmp_path: Path) -> None:

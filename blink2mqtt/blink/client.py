@@ -231,6 +231,11 @@ class BlinkClient:
                                 body={"email": email, "password": password},
                                 what="the legacy login", authenticated=False)
 
+    async def legacy_verify_pin(self, pin: str) -> Any:
+        """Call the retired client PIN check; two-factor now runs inside the OAuth login."""
+        return await self._json("POST", "/api/v4/account/{A}/client/{CLIENT}/pin/verify",
+                                body={"pin": pin}, what="the legacy PIN check")
+
     # Networks ---------------------------------------------------------------
 
     async def arm(self, network_id: int) -> Command | None:
