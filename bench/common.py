@@ -41,7 +41,11 @@ _ID_IN_PATH = re.compile(r"\d{3,}")
 
 
 def machine_info() -> dict[str, Any]:
-    """Describe the machine and software that produced a set of figures."""
+    """Describe the machine and software that produced a set of figures.
+
+    ``run_all.sh`` with ``BENCH_SNAPSHOT=1`` measures a copy of the committed code and sets
+    ``BENCH_CODE_COMMIT``; that commit is then the one reported, and the work tree is not.
+    """
     cpu_model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -65,8 +69,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "date_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": _git_commit(),
-        "package_has_uncommitted_changes": _package_has_uncommitted_changes(),
+        **_code_under_test(),
         "mosquitto": _mosquitto_version(),
     }
 
@@ -74,6 +77,20 @@ def machine_info() -> dict[str, Any]:
 def load_average() -> list[float]:
     """1, 5 and 15 minute load averages; other work on the machine slows the timed figures."""
     return [round(value, 2) for value in os.getloadavg()]
+
+
+def _code_under_test() -> dict[str, Any]:
+    """Commit and location of the blink2mqtt package this process imports."""
+    import blink2mqtt
+
+    package_dir = str(Path(blink2mqtt.__file__).resolve().parent)
+    snapshot_commit = os.environ.get("BENCH_CODE_COMMIT")
+    if snapshot_commit:
+        return {"git_commit": snapshot_commit, "package_has_uncommitted_changes": False,
+                "package_dir": package_dir, "snapshot": True}
+    return {"git_commit": _git_commit(),
+            "package_has_uncommitted_changes": _package_has_uncommitted_changes(),
+            "package_dir": package_dir, "snapshot": False}
 
 
 def _git_commit() -> str | None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the three benchmarks and collect their figures in bench/results.json.
+# Run the four benchmarks and collect their figures in bench/results.json.
 #
 # Usage: bench/run_all.sh [PYTHON]
 #   PYTHON   interpreter with blink2mqtt installed (default: python3 on PATH)
@@ -8,7 +8,11 @@
 #                  (default /tmp/bench-blinkpy; created when missing)
 #   BLINKPY_VERSION  blinkpy release installed there (default 0.25.9)
 #   SKIP_BLINKPY=1   measure blink2mqtt only
-# Needs mosquitto (apt-get install mosquitto). Takes about three minutes on 2 cores.
+#   BENCH_SNAPSHOT=1 measure blink2mqtt/ as committed at HEAD: it is copied with
+#                    git archive and put first on PYTHONPATH, so edits made to the
+#                    work tree during the run do not reach the figures
+# Needs mosquitto (apt-get install mosquitto). Takes about ten minutes on 2 cores,
+# six of them in account_safety.py.
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,9 +34,18 @@ elif [[ ! -x "$blinkpy_venv/bin/python" ]]; then
 fi
 
 cd "$repo_dir"
+if [[ "${BENCH_SNAPSHOT:-0}" == "1" ]]; then
+    commit="$(git rev-parse --short HEAD)"
+    mkdir "$work/code"
+    git archive "$commit" blink2mqtt | tar -x -C "$work/code"
+    export PYTHONPATH="$work/code${PYTHONPATH:+:$PYTHONPATH}"
+    export BENCH_CODE_COMMIT="$commit"
+    echo "Measuring blink2mqtt/ at commit $commit from $work/code"
+fi
 "$python" bench/requests_per_poll.py "${blinkpy_args[@]}" --json "$work/requests_per_poll.json"
 "$python" bench/command_latency.py --json "$work/command_latency.json"
 "$python" bench/scale.py --json "$work/scale.json"
+"$python" bench/account_safety.py --json "$work/account_safety.json"
 
 "$python" - "$work" "$bench_dir/results.json" <<'PY'
 import json
@@ -41,7 +54,7 @@ from pathlib import Path
 
 work, output = Path(sys.argv[1]), Path(sys.argv[2])
 parts = {name: json.loads((work / f"{name}.json").read_text(encoding="utf-8"))
-         for name in ("requests_per_poll", "command_latency", "scale")}
+         for name in ("requests_per_poll", "command_latency", "scale", "account_safety")}
 results = {"machine": parts["scale"]["machine"], **parts,
            "targets": {name: part.get("target") for name, part in parts.items()}}
 output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -68,7 +68,10 @@ class PrivateBroker:
         config_path = self.data_dir / "mosquitto.conf"
         lines = [f"listener {self.port} {self.host}", "allow_anonymous true",
                  f"persistence {'true' if self.persistence else 'false'}",
-                 f"persistence_location {self.data_dir}/", "log_type error", "log_type warning"]
+                 f"persistence_location {self.data_dir}/", "log_type error", "log_type warning",
+                 # mosquitto's default of 1000 queued messages per client drops part of
+                 # the start-up burst of a large account for a slow subscriber.
+                 "max_queued_messages 100000", "set_tcp_nodelay true"]
         config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         log_file = open(self.data_dir / "mosquitto.log", "ab")
         self._process = subprocess.Popen([binary, "-c", str(config_path)],

@@ -27,9 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="blink2mqtt",
         description="Bridge a Blink camera account to MQTT and Home Assistant.")
     parser.add_argument("--version", action="version", version=f"blink2mqtt {__version__}")
+    log_level = argparse.ArgumentParser(add_help=False)
+    log_level.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                           default=argparse.SUPPRESS,
+                           help="log level; overrides logging.level from the config")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
                         help="log level; overrides logging.level from the config")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     parser_class=_subparser_with(log_level))
     commands.required = True
 
     run = commands.add_parser("run", help="run the bridge")
@@ -51,11 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run the local Blink cloud and the bridge together, no account needed")
     demo.add_argument("-c", "--config", type=Path,
                       help="optional config.yaml for the broker settings")
-    demo.add_argument("--motion-every", type=float, default=45.0, metavar="SECONDS",
-                      help="trigger motion on a random demo camera this often (0 = never)")
-    demo.add_argument("--poll-interval", type=float, default=10.0, metavar="SECONDS",
-                      help="homescreen poll interval against the local cloud (default 10)")
+    demo.add_argument("--motion-every", type=float, default=20.0, metavar="SECONDS",
+                      help="trigger motion on a random demo camera this often, in seconds "
+                           "(default 20; 0 = never)")
+    demo.add_argument("--poll-interval", type=float, default=5.0, metavar="SECONDS",
+                      help="homescreen poll interval against the local cloud, in seconds "
+                           "(default 5)")
     return parser
+
+
+def _subparser_with(parent: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """Subcommand parsers that also accept the shared options after the subcommand."""
+
+    class SubcommandParser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("parents", [parent])  # type: ignore[arg-type]
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return SubcommandParser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

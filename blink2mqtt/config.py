@@ -105,8 +105,8 @@ _MQTT_SCHEMA = vol.Schema({
     vol.Optional("password"): vol.Any(None, str),
     vol.Optional("client_id"): vol.Any(None, vol.All(str, vol.Length(min=1, max=128))),
     vol.Optional("keepalive", default=60): vol.All(vol.Coerce(int), vol.Range(min=5, max=3600)),
-    vol.Optional("protocol", default="3.1.1"): vol.In(
-        ["3.1.1", "5"], msg="must be '3.1.1' or '5'"),
+    vol.Optional("protocol", default="3.1.1"): vol.All(
+        vol.Coerce(str), vol.In(["3.1.1", "5"], msg="must be '3.1.1' or '5'")),
     vol.Optional("tls", default={}): _TLS_SCHEMA,
     vol.Optional("base_topic", default="blink2mqtt"): _topic_segment,
     # The broker keeps the bridge's subscriptions and queues its QoS 1 commands
@@ -213,13 +213,28 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         position = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"config file {path} is not valid YAML{position}: {problem}") from None
     return validate_config(data, source=path, environ=environ)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice, which YAML would silently overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}; the later one would silently replace "
+                    "the earlier, so keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import signal
 import tempfile
@@ -77,7 +78,10 @@ def _demo_config(config: Config, mqtt: dict[str, object], cloud: object, state_d
                       "tier_url_template": cloud.tier_url_template},  # type: ignore[attr-defined]
             "command_poll_interval": 0.5,
         },
-        "mqtt": {key: value for key, value in mqtt.items() if value is not None},
+        # Its own client id and no persistent session, so the demo never takes over
+        # the session of a real bridge on the same broker or leaves one behind.
+        "mqtt": {**{key: value for key, value in mqtt.items() if value is not None},
+                 "client_id": f"blink2mqtt-demo-{os.getpid()}", "session_expiry": 0},
         "homeassistant": dict(config.homeassistant),
         "bridge": {**config.bridge, "poll_interval": poll_interval},
         "media": {**config.media, "seen_file": str(state_dir / "media.json"),
@@ -99,6 +103,10 @@ def _print_banner(config: Config, cloud: object) -> None:
     print("Arm the 'Home' network and watch its response:")
     print(f"  mosquitto_pub -h {mqtt['host']} -p {mqtt['port']} -t '{base}/network/2101/set' "
           "-m '{\"armed\": true, \"transaction\": \"demo-1\"}'")
+    print("Motion events appear on <base>/camera/<id>/event every few polls.")
+    print("The demo's devices are retained on this broker under the topics above; on a broker "
+          "that Home Assistant uses, they show up as demo devices. Use -c with another broker "
+          "port to keep them apart.")
     print("Press Ctrl+C to stop.", flush=True)
 
 
@@ -114,5 +122,9 @@ async def _trigger_motion(cloud: object, every: float) -> None:
 
 
 def _camera_ids(cloud: object) -> list[int]:
+    """Cameras that would record: motion detection on, preferably on an armed network."""
     snapshot = cloud.state_snapshot()  # type: ignore[attr-defined]
-    return [int(device["id"]) for device in snapshot.get("devices", [])]
+    armed = {network["id"] for network in snapshot.get("networks", []) if network.get("armed")}
+    enabled = [device for device in snapshot.get("devices", []) if device.get("motion_enabled")]
+    preferred = [device for device in enabled if device.get("network_id") in armed]
+    return [int(device["id"]) for device in (preferred or enabled)]

@@ -445,3 +445,16 @@ def test_refresh_and_discovery_requests(start_bridge: StartBridge, recorder: Mqt
     recorder.publish(f"{BASE}/bridge/request/nonsense", "")
     unknown = recorder.wait_topic(f"{BASE}/bridge/response/nonsense", after=mark).json()
     assert unknown["status"] == "error" and "known requests" in unknown["error"]
+
+
+def test_live_retained_command_ignored_mqtt5(start_bridge: StartBridge, broker: PrivateBroker,
+                                             recorder: MqttRecorder,
+                                             cloud: LocalBlinkCloud) -> None:
+    start_bridge(mqtt={"protocol": "5"})
+    wait_ready(recorder)
+    mark = recorder.mark()
+    recorder.publish(f"{HOME}/set", "ARM_AWAY", retain=True)
+    response = recorder.wait_topic(f"{HOME}/response", after=mark).json()
+    assert response["reason"] == "retained"
+    time.sleep(0.5)
+    assert cloud.count_requests(path_regex=r"/state/arm$") == 0

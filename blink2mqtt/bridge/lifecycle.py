@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .publisher import MessageSink
-from .commands import CommandRequest, Reason
+from .commands import CommandRequest, Reason, parse_device_id
 from .topics import DeviceKind, Topics
 
 ACCEPTED = "accepted"
@@ -64,8 +64,11 @@ class CommandLifecycle:
 def rejection_payload(kind: DeviceKind | None, device_id: str, reason: Reason, message: str,
                       transaction: Any, command: str | None) -> dict[str, Any]:
     """Error payload for a message that never became a CommandRequest."""
+    # Ids that are Blink ids are numbers, as in every other payload; others stay text.
+    numeric_id = parse_device_id(device_id)
+    shown_id: int | str = numeric_id if numeric_id is not None else device_id
     payload: dict[str, Any] = {"status": ERROR, "command": command,
-                               "kind": kind.value if kind else None, "id": device_id,
+                               "kind": kind.value if kind else None, "id": shown_id,
                                "reason": reason.value, "message": message}
     if transaction is not None:
         payload["transaction"] = transaction

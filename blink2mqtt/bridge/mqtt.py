@@ -19,6 +19,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class MqttConnection:
         self._on_disconnect = on_disconnect
         self._loop: asyncio.AbstractEventLoop | None = None
         self.connected = False
+        self._stopping = False
 
         protocol = paho.MQTTv5 if settings.is_v5 else paho.MQTTv311
         self._client = paho.Client(
@@ -184,6 +186,7 @@ class MqttConnection:
 
     def stop(self, *, final_messages: list[tuple[str, Payload]] = ()) -> None:
         """Publish the last retained messages, then disconnect cleanly."""
+        self._stopping = True
         if self.connected:
             for topic, payload in final_messages:
                 info = self._client.publish(topic, encode_payload(payload), qos=1, retain=True)
@@ -206,7 +209,13 @@ class MqttConnection:
 
     def subscribe(self, filters: list[str]) -> None:
         for topic_filter in filters:
-            self._client.subscribe(topic_filter, qos=1)
+            if self.settings.is_v5:
+                # Keep the retain flag on live messages too, so a retained command is
+                # recognised whenever it arrives; MQTT 3.1.1 clears it for live delivery.
+                options = SubscribeOptions(qos=1, retainAsPublished=True)
+                self._client.subscribe(topic_filter, options=options)
+            else:
+                self._client.subscribe(topic_filter, qos=1)
         self.statistics.subscriptions = list(filters)
 
     def _handle_connect(self, client: paho.Client, userdata: Any, flags: Any,
@@ -224,7 +233,9 @@ class MqttConnection:
                            reason_code: Any, properties: Any) -> None:
         was_connected = self.connected
         self.connected = False
-        if was_connected:
+        if self._stopping:
+            _LOGGER.info("Disconnected from MQTT broker")
+        elif was_connected:
             _LOGGER.warning("Disconnected from MQTT broker (%s); reconnecting with backoff",
                             reason_code)
         if self._on_disconnect is not None:
