@@ -260,6 +260,24 @@ def test_revoked_refresh_token_needs_login(cloud: LocalBlinkCloud, tmp_path: Pat
     assert cloud.signins == 1
 
 
+def test_failed_refresh_backs_off(cloud: LocalBlinkCloud, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        client = await logged_in(cloud, tmp_path, refresh_backoff_seconds=(30.0, 60.0))
+        cloud.expire_tokens()
+        cloud.inject_fault(r"/oauth/token$", "status", count=1, status=503, body={"error": "x"})
+        with pytest.raises(TransientError):
+            await client.get_homescreen()
+        token_requests = cloud.count_requests(path_regex=r"/oauth/token$")
+        # Every caller inside the backoff gets the error without a new refresh request.
+        for _ in range(3):
+            with pytest.raises(TransientError, match="next try"):
+                await client.arm(2101)
+        assert cloud.count_requests(path_regex=r"/oauth/token$") == token_requests
+        await client.aclose()
+    run(scenario())
+    assert cloud.signins == 1
+
+
 def test_stored_session_survives_restart(cloud: LocalBlinkCloud, tmp_path: Path) -> None:
     async def scenario() -> None:
         first = await logged_in(cloud, tmp_path)

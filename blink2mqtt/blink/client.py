@@ -65,6 +65,8 @@ class BlinkClientConfig:
     read_timeout: float = 20.0
     verify_tls: bool | str = True
     refresh_margin_seconds: float = 300.0
+    # First and maximum wait after a token refresh fails transiently.
+    refresh_backoff_seconds: tuple[float, float] = (60.0, 900.0)
     command_timeout_seconds: float = DEFAULT_COMMAND_TIMEOUT_SECONDS
     command_poll_seconds: float = DEFAULT_COMMAND_POLL_SECONDS
 
@@ -134,6 +136,7 @@ class BlinkClient:
             TokenStore(config.token_file), hosts=config.hosts, profile=config.profile,
             http=self._http, timeout=config.timeout, verify=config.verify_tls,
             refresh_margin_seconds=config.refresh_margin_seconds,
+            refresh_backoff=config.refresh_backoff_seconds, monotonic=monotonic,
         )
         self._rate_limited_until = 0.0
 

@@ -20,6 +20,9 @@ _LOGGER = logging.getLogger(__name__)
 
 TIER_INFO_PATH = "/api/v1/users/tier_info"
 DEFAULT_REFRESH_MARGIN_SECONDS = 300.0
+# After a refresh fails transiently, wait this long (doubling up to the maximum)
+# before the next attempt, whoever asks for a token meanwhile.
+DEFAULT_REFRESH_BACKOFF_SECONDS = (60.0, 900.0)
 
 
 class BlinkSession:
@@ -32,7 +35,9 @@ class BlinkSession:
 
     def __init__(self, store: TokenStore, *, hosts: BlinkHosts, profile: ClientProfile,
                  http: httpx.AsyncClient, timeout: httpx.Timeout, verify: bool | str = True,
-                 refresh_margin_seconds: float = DEFAULT_REFRESH_MARGIN_SECONDS) -> None:
+                 refresh_margin_seconds: float = DEFAULT_REFRESH_MARGIN_SECONDS,
+                 refresh_backoff: tuple[float, float] = DEFAULT_REFRESH_BACKOFF_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._hosts = hosts
         self._profile = profile
@@ -41,6 +46,10 @@ class BlinkSession:
         self._verify = verify
         self._refresh_margin = refresh_margin_seconds
         self._refresh_lock = asyncio.Lock()
+        self._refresh_backoff = refresh_backoff
+        self._monotonic = monotonic
+        self._refresh_failures = 0
+        self._refresh_retry_at = 0.0
         self._pending_login: OAuthLogin | None = None
         # Called with every token value, so log filters can redact them.
         self.secret_listeners: list[Callable[[str], None]] = []
@@ -124,6 +133,10 @@ class BlinkSession:
                 return
             if state.refresh_token is None:
                 raise LoginRequiredError("no Blink refresh token is stored; run 'blink2mqtt login'")
+            wait = self._refresh_retry_at - self._monotonic()
+            if wait > 0:
+                raise TransientError(f"the last token refresh failed; the next try is in "
+                                     f"{wait:.0f} s")
 
             _LOGGER.info("Refreshing the Blink access token")
             try:
@@ -135,6 +148,16 @@ class BlinkSession:
                 _LOGGER.warning("Blink rejected the refresh token; a new login is needed")
                 self._save(state.without_tokens())
                 raise
+            except TransientError as err:
+                self._refresh_failures += 1
+                first, maximum = self._refresh_backoff
+                delay = min(first * 2 ** (self._refresh_failures - 1), maximum)
+                self._refresh_retry_at = self._monotonic() + delay
+                _LOGGER.warning("Token refresh failed (%d in a row), next try in %.1f s: %s",
+                                self._refresh_failures, delay, err)
+                raise
+            self._refresh_failures = 0
+            self._refresh_retry_at = 0.0
             self._save(_apply_grant(state, grant))
 
     async def logout_locally(self) -> None:

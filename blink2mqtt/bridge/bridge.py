@@ -62,6 +62,10 @@ def client_config_from(config: Config) -> BlinkClientConfig:
         connect_timeout=min(10.0, blink["timeout"]),
         verify_tls=blink["verify_tls"],
         refresh_margin_seconds=blink["refresh_margin"],
+        # A failed refresh is retried on the poll's own backoff, not by every command.
+        refresh_backoff_seconds=(config.bridge["poll_interval"],
+                                 max(config.bridge["failure_backoff_max"],
+                                     config.bridge["poll_interval"])),
         command_timeout_seconds=blink["command_timeout"],
         command_poll_seconds=blink["command_poll_interval"],
     )
