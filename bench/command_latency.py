@@ -249,9 +249,9 @@ def run_commands(cloud: LocalBlinkCloud, recorder: MqttRecorder, commands: list[
     cloud.clear_requests()
     for start in range(0, len(commands), batch):
         chunk = commands[start:start + batch]
-        # Each batch starts after every earlier command has answered, so a command waits
-        # exactly when an earlier one of its network is in the same batch. That order is
-        # kept to check the bridge's ``queued`` flag, which decides the figures.
+        # Each batch starts after every earlier command got its final response, so a
+        # command waits exactly when an earlier one of its network is in the same batch.
+        # That order is kept to check the bridge's ``queued`` flag, which decides the figures.
         heads: set[int] = set()
         for command in chunk:
             command.queued_by_order = command.network_id in heads

@@ -44,7 +44,7 @@ def machine_info() -> dict[str, Any]:
     """Describe the machine and software that produced a set of figures.
 
     ``run_all.sh`` with ``BENCH_SNAPSHOT=1`` measures a copy of the committed code and sets
-    ``BENCH_CODE_COMMIT``; that commit is then the one reported, and the work tree is not.
+    ``BENCH_CODE_COMMIT``. That commit is then reported instead of the work tree's state.
     """
     cpu_model = "unknown"
     try:

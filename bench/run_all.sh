@@ -11,8 +11,8 @@
 #   BENCH_SNAPSHOT=1 measure blink2mqtt/ as committed at HEAD: it is copied with
 #                    git archive and put first on PYTHONPATH, so edits made to the
 #                    work tree during the run do not reach the figures
-# Needs mosquitto (apt-get install mosquitto). Takes about ten minutes on 2 cores,
-# six of them in account_safety.py.
+# Needs mosquitto (apt-get install mosquitto). Takes about twelve minutes on 2 cores,
+# nine of them in account_safety.py.
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
