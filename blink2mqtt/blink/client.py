@@ -130,8 +130,11 @@ class BlinkClient:
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self._monotonic = monotonic
+        # The hook checks the Retry-After gate again as httpx sends, because a
+        # request that passed the first check may wait for a connection meanwhile.
         self._http = httpx.AsyncClient(timeout=config.timeout, verify=config.verify_tls,
-                                       follow_redirects=False)
+                                       follow_redirects=False,
+                                       event_hooks={"request": [self._gate_request]})
         self.session = BlinkSession(
             TokenStore(config.token_file), hosts=config.hosts, profile=config.profile,
             http=self._http, timeout=config.timeout, verify=config.verify_tls,
@@ -530,6 +533,9 @@ class BlinkClient:
         if network_id is not None:
             path = path.replace("{N}", str(network_id))
         return f"{self.session.tier_url}{path}"
+
+    async def _gate_request(self, request: httpx.Request) -> None:
+        self._check_rate_limit(f"{request.method} {request.url.path}")
 
     def _check_rate_limit(self, what: str) -> None:
         remaining = self.rate_limited_for

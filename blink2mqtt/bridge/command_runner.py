@@ -83,6 +83,13 @@ class CommandRunner:
 
     async def _run(self, request: CommandRequest, lifecycle: CommandLifecycle,
                    network_id: int, lock: asyncio.Lock) -> None:
+        try:
+            await self._run_locked(request, lifecycle, network_id, lock)
+        finally:
+            self._pending[network_id] -= 1
+
+    async def _run_locked(self, request: CommandRequest, lifecycle: CommandLifecycle,
+                          network_id: int, lock: asyncio.Lock) -> None:
         async with lock:
             _LOGGER.info("Running %s on %s %s", request.name, request.kind, request.device_id)
             failure: tuple[Reason, str, dict[str, object]] | None = None
@@ -112,7 +119,6 @@ class CommandRunner:
                 _LOGGER.warning("%s on %s %s failed (%s): %s", request.name, request.kind,
                                 request.device_id, reason.value, message)
                 lifecycle.error(reason, message, **extra)
-            self._pending[network_id] -= 1
 
     async def _execute(self, request: CommandRequest, lifecycle: CommandLifecycle,
                        network_id: int) -> dict[str, object] | None:
