@@ -7,7 +7,7 @@ with a fresh local Blink cloud, a private mosquitto and the bridge as its own pr
 
 - persistent auth failure: the refresh token is revoked and the access token expired,
   for one simulated day;
-- token endpoint failing: the access token expired and POST /oauth/token answers
+- token endpoint failing: the access token expired and POST /oauth/token returns
   HTTP 503, for one simulated day, then the fault is cleared and the recovery timed;
 - 429 storm: GET homescreen answers 429 with Retry-After many times in a row, and the
   storm runs ``--storm-runs`` times.
@@ -283,7 +283,7 @@ def token_endpoint_failing(scale: float, day: float, command_every: float | None
 
 
 def rate_limit_storm() -> dict[str, Any]:
-    """Answer the homescreen with 429 and Retry-After many times in a row, with commands published.
+    """Run one storm of 429s with Retry-After on the homescreen while commands are published.
 
     A request counts as early when the cloud logged it after a 429 and before that 429's
     Retry-After had passed. The log records the time each response was ready, so a request
