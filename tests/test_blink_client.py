@@ -526,7 +526,8 @@ def test_thumbnail_and_clip_downloads(cloud: LocalBlinkCloud, tmp_path: Path) ->
         for camera in homescreen.cameras:
             assert camera.thumbnail is not None, camera.name
             image = await client.download(camera.thumbnail.path)
-            assert image[:2] == b"\xff\xd8" and image[-2:] == b"\xff\xd9", camera.name
+            assert image[:2] == b"\xff\xd8", camera.name
+            assert image[-2:] == b"\xff\xd9", camera.name
         media_id = cloud.trigger_motion(4101)
         events = await client.get_media_changed(datetime.now(timezone.utc) - timedelta(minutes=5))
         event = next(e for e in events if e.id == media_id)

@@ -201,7 +201,7 @@ def test_commands_on_one_network_queue(start_bridge: StartBridge, recorder: Mqtt
     accepted = next(m.json() for m in recorder.messages[mark:]
                     if m.topic == f"{FRONT_YARD}/response" and m.json()["status"] == "accepted")
     assert accepted["queued"] is True
-    # The bridge never overlapped commands on one network, so Blink never said busy.
+    # The bridge never overlapped commands on one network, so Blink never returned busy.
     assert all(r.status != 307 for r in cloud.requests)
 
 
@@ -417,7 +417,8 @@ def test_pin_over_mqtt(start_bridge: StartBridge, recorder: MqttRecorder,
     mark = recorder.mark()
     recorder.publish(f"{BASE}/bridge/request/pin", {"pin": "000000", "transaction": 1})
     wrong = recorder.wait_topic(f"{BASE}/bridge/response/pin", after=mark).json()
-    assert wrong["status"] == "error" and wrong["transaction"] == 1
+    assert wrong["status"] == "error"
+    assert wrong["transaction"] == 1
 
     mark = recorder.mark()
     recorder.publish(f"{BASE}/bridge/request/pin", DEMO_PIN)
@@ -438,13 +439,15 @@ def test_refresh_and_discovery_requests(start_bridge: StartBridge, recorder: Mqt
     mark = recorder.mark()
     recorder.publish(f"{BASE}/bridge/request/refresh", {"transaction": "r1"})
     refreshed = recorder.wait_topic(f"{BASE}/bridge/response/refresh", after=mark).json()
-    assert refreshed["status"] == "ok" and refreshed["transaction"] == "r1"
+    assert refreshed["status"] == "ok"
+    assert refreshed["transaction"] == "r1"
     recorder.publish(f"{BASE}/bridge/request/discovery", "")
     discovered = recorder.wait_topic(f"{BASE}/bridge/response/discovery", after=mark).json()
     assert discovered["data"]["devices"] == 8
     recorder.publish(f"{BASE}/bridge/request/nonsense", "")
     unknown = recorder.wait_topic(f"{BASE}/bridge/response/nonsense", after=mark).json()
-    assert unknown["status"] == "error" and "known requests" in unknown["error"]
+    assert unknown["status"] == "error"
+    assert "known requests" in unknown["error"]
 
 
 def test_live_retained_command_ignored_mqtt5(start_bridge: StartBridge, broker: PrivateBroker,

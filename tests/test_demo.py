@@ -40,7 +40,8 @@ def test_demo_starts_private_broker(tmp_path: Path) -> None:
             time.sleep(0.05)
         output = "".join(lines)
         assert "starting a private mosquitto" in output
-        assert "mosquitto_sub" in output and "mosquitto_pub" in output
+        assert "mosquitto_sub" in output
+        assert "mosquitto_pub" in output
         assert "Motion on camera" in output
     finally:
         process.send_signal(signal.SIGINT)

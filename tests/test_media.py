@@ -308,8 +308,10 @@ def test_retention_by_age_and_size(tmp_path: Path) -> None:
         files.append(path)
     removed = archive.enforce_retention(now=now)
     assert old in removed
-    assert files[0] in removed and files[1] in removed
-    assert files[2].exists() and files[3].exists()
+    assert files[0] in removed
+    assert files[1] in removed
+    assert files[2].exists()
+    assert files[3].exists()
 
 
 def test_clip_names_are_stable() -> None:

@@ -62,10 +62,14 @@ def test_missing_keys_and_nulls_become_none() -> None:
     ), account_id=ACCOUNT)
     network = parsed.networks[0]
     camera = parsed.cameras[0]
-    assert network.name is None and network.armed is None and network.sync_module is None
+    assert network.name is None
+    assert network.armed is None
+    assert network.sync_module is None
     assert camera.motion_enabled is None
-    assert camera.temperature_f is None and camera.temperature_c is None
-    assert camera.battery_state is None and camera.battery_level is None
+    assert camera.temperature_f is None
+    assert camera.temperature_c is None
+    assert camera.battery_state is None
+    assert camera.battery_level is None
     assert camera.thumbnail is None
     assert camera.online is None
 

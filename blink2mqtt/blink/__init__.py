@@ -1,6 +1,6 @@
 """Client for Blink's cloud API: login, tokens, endpoints and typed models.
 
-This package knows nothing of MQTT; the bridge builds on it.
+This package has no dependency on MQTT. The bridge builds on it.
 """
 
 from .client import BlinkClient, BlinkClientConfig, UnsupportedActionError

@@ -232,7 +232,7 @@ class BlinkClient:
             await self.session.logout_locally()
 
     async def legacy_login(self, email: str, password: str) -> Any:
-        """Call the retired password login; Blink answers that an app update is required."""
+        """Call the retired password login; Blink responds that an app update is required."""
         return await self._json("POST", "/api/v5/account/login",
                                 body={"email": email, "password": password},
                                 what="the legacy login", authenticated=False)
@@ -488,7 +488,7 @@ class BlinkClient:
                 response = await self._http.request(method, url, headers=headers,
                                                      json=body, params=params)
             except httpx.TimeoutException as err:
-                raise TransientError(f"Blink did not answer {what} in time") from err
+                raise TransientError(f"Blink did not respond to {what} in time") from err
             except httpx.HTTPError as err:
                 raise TransientError(f"{what} failed: {type(err).__name__}: {err}") from err
             _LOGGER.debug("%s %s -> HTTP %s", method, path, response.status_code)

@@ -55,15 +55,15 @@ class CredentialsRejectedError(AuthenticationError):
 
 
 class BlockedError(BlinkError):
-    """Blink's firewall answered HTTP 406 with a plain-text body."""
+    """Blink's firewall returned HTTP 406 with a plain-text body."""
 
 
 class ClientOutdatedError(BlinkError):
-    """Blink answered "An app update is required" for this client profile."""
+    """Blink returned "An app update is required" for this client profile."""
 
 
 class RateLimitedError(BlinkError):
-    """Blink answered HTTP 429; no request is sent before ``retry_after`` seconds pass."""
+    """Blink returned HTTP 429, so no request is sent before ``retry_after`` seconds pass."""
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)

@@ -17,7 +17,7 @@ class DeviceFamily(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeviceRef:
-    """What the REST paths of a camera command need: its family, network and id."""
+    """Family, network and id of a camera, which its REST paths are built from."""
 
     family: DeviceFamily
     network_id: int

@@ -155,7 +155,7 @@ class OAuthLogin:
         )
         if response.status_code != 200:
             raise BlinkApiError(
-                f"Blink's sign-in page answered HTTP {response.status_code}",
+                f"Blink's sign-in page returned HTTP {response.status_code}",
                 http_status=response.status_code,
             )
         match = _CSRF_SCRIPT.search(response.text)
@@ -197,7 +197,7 @@ class OAuthLogin:
                 "Blink rejected the email address or password; check blink.email and blink.password"
             )
         raise BlinkApiError(
-            f"Blink's sign-in answered HTTP {status}, which is neither success nor a PIN request",
+            f"Blink's sign-in returned HTTP {status}, which is neither success nor a PIN request",
             http_status=status,
         )
 
@@ -249,7 +249,7 @@ class OAuthLogin:
                 method, url, follow_redirects=follow_redirects, **kwargs
             )
         except httpx.TimeoutException as err:
-            raise TransientError(f"Blink did not answer {what} in time") from err
+            raise TransientError(f"Blink did not respond to {what} in time") from err
         except httpx.HTTPError as err:
             raise TransientError(f"{what} failed: {type(err).__name__}: {err}") from err
         _LOGGER.debug("OAuth %s %s -> HTTP %s", method, path, response.status_code)
@@ -292,7 +292,7 @@ async def refresh_token_grant(http: httpx.AsyncClient, *, hosts: BlinkHosts,
             },
         )
     except httpx.TimeoutException as err:
-        raise TransientError("Blink did not answer the token refresh in time") from err
+        raise TransientError("Blink did not respond to the token refresh in time") from err
     except httpx.HTTPError as err:
         raise TransientError(f"token refresh failed: {type(err).__name__}: {err}") from err
 

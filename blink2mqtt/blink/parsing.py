@@ -135,7 +135,7 @@ def parse_command_status(body: Any) -> CommandStatus:
 
 
 def parse_media_page_limit(body: Any) -> int | None:
-    """The page size Blink reports in ``limit``; a shorter page is the last one."""
+    """Return the page size Blink reports in ``limit``. A shorter page is the last one."""
     limit = _to_int(body.get("limit")) if isinstance(body, dict) else None
     return limit if limit is not None and limit > 0 else None
 

@@ -78,7 +78,7 @@ def raise_for_transport_status(response: httpx.Response, *, what: str) -> None:
         )
     if status == 426 or _is_app_update_body(response):
         raise ClientOutdatedError(
-            f"Blink answered '{APP_UPDATE_MESSAGE}' for {what}; "
+            f"Blink returned '{APP_UPDATE_MESSAGE}' for {what}; "
             "update blink2mqtt or override blink.client_profile in the config"
         )
     if status >= 500:

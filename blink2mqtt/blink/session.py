@@ -21,7 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 TIER_INFO_PATH = "/api/v1/users/tier_info"
 DEFAULT_REFRESH_MARGIN_SECONDS = 300.0
 # After a refresh fails transiently, wait this long (doubling up to the maximum)
-# before the next attempt, whoever asks for a token meanwhile.
+# before the next attempt, for every caller that requests a token meanwhile.
 DEFAULT_REFRESH_BACKOFF_SECONDS = (60.0, 900.0)
 
 

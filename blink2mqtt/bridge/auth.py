@@ -76,7 +76,7 @@ def status_for_error(error: blink_errors.BlinkError, *, retry_in: float | None =
 
 
 class AuthTracker:
-    """Holds the current AuthStatus and tells listeners when it changes."""
+    """Current AuthStatus, with a callback that runs when it changes."""
 
     def __init__(self, on_change: Callable[[AuthStatus], None]) -> None:
         self._on_change = on_change

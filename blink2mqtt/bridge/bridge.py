@@ -46,7 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # A user-triggered sign-in may send an SMS; refuse a second one sooner than this.
 MIN_SECONDS_BETWEEN_LOGINS = 60.0
-# Commands held back until the first poll; beyond this they are answered at once.
+# Commands held back until the first poll. Beyond this many, they get an error at once.
 MAX_EARLY_COMMANDS = 100
 
 
@@ -311,7 +311,7 @@ class Bridge:
             self._handle_command_message(device_topic, message)
 
     async def _expire_early_commands(self) -> None:
-        """Answer early commands with an error when Blink cannot be read in time."""
+        """Publish an error for early commands when Blink cannot be read in time."""
         timeout = self.config.blink["command_timeout"]
         while self._early_commands:
             oldest = self._early_commands[0][0]

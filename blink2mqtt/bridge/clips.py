@@ -33,7 +33,7 @@ class RetentionPolicy:
 
 
 def clip_stem(event: MediaEvent, camera_name: str | None) -> str:
-    """A stable, readable file name: camera, UTC time and media id."""
+    """Build a stable, readable file name from the camera, the UTC time and the media id."""
     name = slugify(camera_name or event.camera_name or f"camera-{event.camera_id}")
     stamp = event.created_at.strftime("%Y-%m-%dT%H-%M-%SZ")
     return f"{name}_{event.camera_id}/{stamp}_{event.id}"

@@ -32,7 +32,7 @@ class RunnerSettings:
 
 
 class CommandHooks(Protocol):
-    """What the runner needs from the bridge, kept narrow on purpose."""
+    """Bridge operations the runner calls, kept narrow on purpose."""
 
     def network_of(self, request: CommandRequest) -> int: ...
     def camera(self, camera_id: int) -> Camera | None: ...
@@ -54,8 +54,8 @@ class CommandRunner:
         self._pending: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.handlers: dict[CommandName, CommandHandler] = {}
-        # A gate sees a request before it is queued and returns True when it
-        # answered the request itself (coalesced or rate-limited snapshots).
+        # A gate receives a request before it is queued and returns True when it
+        # responded to the request itself (coalesced or rate-limited snapshots).
         self.gates: dict[CommandName, Callable[[CommandRequest, CommandLifecycle], bool]] = {}
 
     @property
@@ -63,7 +63,7 @@ class CommandRunner:
         return len(self._tasks)
 
     def submit(self, request: CommandRequest, lifecycle: CommandLifecycle) -> None:
-        """Queue the command on its network and answer ``accepted`` at once."""
+        """Queue the command on its network and publish ``accepted`` at once."""
         gate = self.gates.get(request.name)
         if gate is not None and gate(request, lifecycle):
             return
@@ -107,7 +107,7 @@ class CommandRunner:
                                   request.name, request.kind, request.device_id)
                 failure = (Reason.INTERNAL, "internal error in blink2mqtt; see its log", {})
 
-            # The network leaves "arming"/"disarming" before the final answer,
+            # The network leaves "arming"/"disarming" before the final response,
             # so a client that reads the state after "ok" or "error" sees the truth.
             self._hooks.set_transition(network_id, None)
             if failure is None:
@@ -142,7 +142,7 @@ class CommandRunner:
         return None
 
     async def start_blink_command(self, request: CommandRequest, network_id: int) -> Command | None:
-        """Send the Blink request; retry while the sync module answers busy."""
+        """Send the Blink request, and retry while the sync module reports busy."""
         delays = list(self._settings.busy_retry_delays)
         while True:
             try:

@@ -78,7 +78,7 @@ class CommandRequest:
 
 
 class InvalidCommand(Exception):
-    """A command message that cannot run; answered with an error response."""
+    """A command message that cannot run, so the bridge publishes an error response."""
 
     def __init__(self, reason: Reason, message: str, *,
                  transaction: str | int | float | None = None) -> None:

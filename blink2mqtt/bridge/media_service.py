@@ -71,7 +71,7 @@ class MediaSettings:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Final answer of a snapshot, shared with requests coalesced into it."""
+    """Final outcome of a snapshot, shared with requests coalesced into it."""
 
     details: dict[str, object] | None = None
     failure: tuple[Reason, str, dict[str, object]] | None = None

@@ -87,7 +87,7 @@ class MediaTracker:
         self._persisted_ids: set[int] = set(self.cursor.seen)
 
     def since(self, now: datetime) -> datetime:
-        """The ``since`` of the next query; on a first start, the last overlap window."""
+        """Return the ``since`` of the next query, which on a first start is the last overlap window."""
         base = self.cursor.watermark or now
         return base - self._overlap
 

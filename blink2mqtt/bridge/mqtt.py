@@ -79,7 +79,7 @@ class IncomingMessage:
 
 @dataclass(frozen=True, slots=True)
 class ReplyTarget:
-    """Where an MQTT 5 request asked for its answers."""
+    """Response topic and correlation data that an MQTT 5 request named."""
 
     topic: str
     correlation_data: bytes | None = None

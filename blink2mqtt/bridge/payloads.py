@@ -37,7 +37,7 @@ CAMERA_TYPE_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class CameraActivity:
-    """What the bridge knows about a camera beyond the homescreen: motion and snooze."""
+    """Camera state the bridge tracks beyond the homescreen: motion and snooze."""
 
     motion: bool = False
     last_motion: datetime | None = None

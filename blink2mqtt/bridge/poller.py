@@ -24,7 +24,7 @@ class Poller:
     ``poll`` does the whole cycle and raises a BlinkError on failure. The
     returned delay of ``on_failure`` decides when to try again, so rate
     limits and firewall blocks are honoured in one place. While
-    ``is_paused()`` holds (the session waits for the user) no poll starts.
+    ``is_paused()`` returns True (the session waits for the user), no poll starts.
     """
 
     def __init__(self, schedule: PollSchedule, *,
